@@ -8,3 +8,7 @@ missing file, an impossible option, no GPU).  Command-line entry points catch it
 
 class UserError(Exception):
     """A problem the user can fix; its message says how, in one line."""
+
+
+class ShapeError(UserError, ValueError):
+    """An array of the wrong shape, or options that make a shape impossible."""

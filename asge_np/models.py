@@ -1,0 +1,317 @@
+"""VGG8 and VGG11 built from ASGE layers; one training step; three ways to predict.
+
+A training step, for a mini-batch (x, y)::
+
+    h = rms_norm(x)
+    for each layer:                      (each layer learns from its own loss only)
+        a, y_l = layer.forward(h)        logits from goodness, post-ReLU map
+        loss → dw, db → AdamW update     (local gradients; nothing goes back to h)
+        h = rms_norm(dropout(pool(y_l))) the pre-update y_l feeds the next layer
+    heads: one cross-entropy on the summed logits of the linear heads of layers 2..L,
+           and one on the single linear head of the last layer
+
+Feature maps inside the network are channels-last, (B, H, W, C): see :mod:`asge_np.ops.conv`.
+"""
+
+import math
+
+import numpy as np
+
+from . import backend
+from .errors import ShapeError, UserError
+from .goodness import grid_size, make_projection
+from .layers import asge_layer_backward, asge_layer_forward, kaiming_normal
+from .ops import (
+    accuracy,
+    avgpool2x2_forward,
+    dropout_forward,
+    dropout_mask,
+    linear_backward,
+    linear_forward,
+    rms_norm_forward,
+    softmax_cross_entropy,
+)
+from .optim import adamw_init, adamw_update
+
+#: (channels, pool after the layer) at width 1.0.  The last layer is the widest: C_last = 512.
+VGG_LAYOUTS = {
+    "vgg8": ((128, False), (256, True), (256, False), (512, True), (512, True), (512, True), (512, False)),
+    "vgg11": (
+        (128, False), (256, True), (256, False), (512, True), (512, False),
+        (512, True), (512, False), (512, True), (512, False), (512, False),
+    ),
+}
+
+STRATEGIES = ("goodness", "head", "ensemble")
+
+
+class Parameter:
+    """A trained array and its AdamW state (first/second moments and step count)."""
+
+    def __init__(self, value):
+        self.value = value
+        self.state = adamw_init(value)
+
+
+class ASGELayer:
+    """Conv weight and bias (trained), fixed projection R, r, goodness grid P, pooling flag."""
+
+    def __init__(self, w, b, R, r, grid, pool):
+        self.w, self.b = Parameter(w), Parameter(b)
+        self.R, self.r = R, r
+        self.grid, self.pool = grid, pool
+
+    @property
+    def channels(self):
+        return self.w.value.shape[0]
+
+
+class LinearHead:
+    """A softmax classifier on a layer's pooled features: logits = f @ w + b."""
+
+    def __init__(self, w, b):
+        self.w, self.b = Parameter(w), Parameter(b)
+
+
+class ASGENetwork:
+    """A stack of ASGE layers with linear heads.  Build it with :func:`build_model`."""
+
+    def __init__(self, layout, in_channels, num_classes, xp=np, seed=0, width=1.0,
+                 dtype=np.float32, dropout=0.1, lr=2e-4, weight_decay=1e-3,
+                 betas=(0.9, 0.999), eps=1e-8, goodness="mean", alpha=1.0, name="custom"):
+        if not 0.0 <= dropout < 1.0:
+            raise UserError(f"dropout must be in [0, 1), got {dropout}")
+        self.xp, self.dtype = xp, np.dtype(dtype)
+        self.name, self.width = name, width
+        self.in_channels, self.num_classes = in_channels, num_classes
+        self.dropout, self.goodness = dropout, goodness
+        self.lr, self.weight_decay, self.betas, self.eps = lr, weight_decay, betas, eps
+        self.seed = seed
+        init_seq, dropout_seq = np.random.SeedSequence(seed).spawn(2)
+        init_rng = np.random.default_rng(init_seq)
+        #: Host generator for dropout masks; a checkpoint saves its state (``rng.bit_generator.state``).
+        self.rng = np.random.default_rng(dropout_seq)
+
+        base_last = layout[-1][0]
+        channels = [max(1, int(round(c * width))) for c, _ in layout]
+        to_dev = lambda a: backend.to_device(a, xp)  # noqa: E731
+        self.layers = []
+        c_in = in_channels
+        for (base_c, pool), c in zip(layout, channels):
+            grid = grid_size(base_c, base_last, alpha)  # P from the base widths: width keeps P
+            w = kaiming_normal((c, c_in, 3, 3), c_in * 9, init_rng, self.dtype)
+            b = np.zeros(c, self.dtype)
+            R, r = make_projection(c * grid * grid, num_classes, init_rng, self.dtype)
+            self.layers.append(ASGELayer(to_dev(w), to_dev(b), to_dev(R), to_dev(r), grid, pool))
+            c_in = c
+
+        def head(dim):
+            w = kaiming_normal((dim, num_classes), dim, init_rng, self.dtype)
+            return LinearHead(to_dev(w), to_dev(np.zeros(num_classes, self.dtype)))
+
+        #: One head per layer 2..L; their logits are summed (the public code's predictor).
+        self.ensemble_heads = [head(layer.channels) for layer in self.layers[1:]]
+        #: A single head on the last layer.
+        self.last_head = head(self.layers[-1].channels)
+
+    # ----------------------------------------------------------------------------- forward
+    def _prepare(self, x, y=None):
+        xp = self.xp
+        if x.ndim != 4 or x.shape[1] != self.in_channels:
+            raise ShapeError(
+                f"expected images of shape (B, {self.in_channels}, H, W), got {tuple(x.shape)}"
+            )
+        x = backend.to_device(x, xp).astype(self.dtype, copy=False)
+        h, _ = rms_norm_forward(xp.ascontiguousarray(x.transpose(0, 2, 3, 1)))
+        if y is not None:
+            if y.shape != (x.shape[0],):
+                raise ShapeError(f"expected {x.shape[0]} labels of shape ({x.shape[0]},), got {tuple(y.shape)}")
+            y = backend.to_device(y, xp)
+        return h, y
+
+    def _next_input(self, y, layer, train):
+        """What the next layer sees: rms_norm(dropout(pool(y))), computed without gradient."""
+        if layer.pool:
+            y, _ = avgpool2x2_forward(y, channels_last=True)
+        if train and self.dropout > 0:
+            keep = backend.to_device(dropout_mask(y.shape, self.dropout, self.rng), self.xp)
+            y, _ = dropout_forward(y, self.dropout, keep)
+        h, _ = rms_norm_forward(y)
+        return h
+
+    def _update(self, param, grad):
+        adamw_update(param.value, grad, param.state, self.lr, self.betas, self.eps, self.weight_decay)
+
+    def train_step(self, x, y):
+        """Train every layer and the heads on one mini-batch.
+
+        x: (B, C, H, W) float images, y: (B,) integer labels (NumPy, or CuPy on the GPU).
+        Returns a dict of arrays on the model's device (no host synchronisation):
+        ``layer_loss`` (L,), ``layer_acc`` (L,), ``ensemble_loss``, ``ensemble_acc``,
+        ``head_loss``, ``head_acc`` (0-d).
+        """
+        xp = self.xp
+        h, y = self._prepare(x, y)
+        losses, accs, features = [], [], []
+        for index, layer in enumerate(self.layers):
+            logits, y_map, cache = asge_layer_forward(
+                h, layer.w.value, layer.b.value, layer.R, layer.r, layer.grid, reduction=self.goodness
+            )
+            loss, dlogits = softmax_cross_entropy(logits, y)
+            dw, db = asge_layer_backward(dlogits, cache)
+            del cache  # the column buffer is the largest array of the step
+            self._update(layer.w, dw)
+            self._update(layer.b, db)
+            losses.append(loss)
+            accs.append(accuracy(logits, y))
+            h = self._next_input(y_map, layer, train=True)
+            if index >= 1:
+                features.append(h.mean(axis=(1, 2)))  # global average pool: (B, C)
+
+        ens_loss, ens_acc = self._train_heads(self.ensemble_heads, features, y)
+        head_loss, head_acc = self._train_heads([self.last_head], features[-1:], y)
+        return {
+            "layer_loss": xp.stack(losses), "layer_acc": xp.stack(accs),
+            "ensemble_loss": ens_loss, "ensemble_acc": ens_acc,
+            "head_loss": head_loss, "head_acc": head_acc,
+        }
+
+    def _train_heads(self, heads, features, y):
+        """One cross-entropy on the summed logits of ``heads``; each head gets its own grads."""
+        logits, caches = 0, []
+        for head, f in zip(heads, features):
+            out, cache = linear_forward(f, head.w.value, head.b.value)
+            logits = logits + out
+            caches.append(cache)
+        loss, dlogits = softmax_cross_entropy(logits, y)
+        for head, cache in zip(heads, caches):
+            _, dw, db = linear_backward(dlogits, cache)  # d(sum)/d(each term) = 1
+            self._update(head.w, dw)
+            self._update(head.b, db)
+        return loss, accuracy(logits, y)
+
+    # -------------------------------------------------------------------------- prediction
+    def logits_all(self, x):
+        """Evaluation pass (no dropout, no update) for one batch.
+
+        Returns ``layer_logits`` (list of L arrays (B, N)), ``head`` (B, N), ``ensemble`` (B, N).
+        """
+        h, _ = self._prepare(x)
+        layer_logits, features = [], []
+        for index, layer in enumerate(self.layers):
+            logits, y_map, _ = asge_layer_forward(
+                h, layer.w.value, layer.b.value, layer.R, layer.r, layer.grid, reduction=self.goodness
+            )
+            layer_logits.append(logits)
+            h = self._next_input(y_map, layer, train=False)
+            if index >= 1:
+                features.append(h.mean(axis=(1, 2)))
+        ensemble = sum(linear_forward(f, hd.w.value, hd.b.value)[0] for hd, f in zip(self.ensemble_heads, features))
+        head = linear_forward(features[-1], self.last_head.w.value, self.last_head.b.value)[0]
+        return {"layer_logits": layer_logits, "head": head, "ensemble": ensemble}
+
+    def predict_all(self, x, batch_size=256):
+        """Class ids from every predictor in one pass, in chunks of ``batch_size``.
+
+        Returns a dict of arrays on the model's device: ``layers`` (L, B) (per-layer goodness),
+        ``head`` (B,), ``ensemble`` (B,).
+        """
+        xp = self.xp
+        parts = {"layers": [], "head": [], "ensemble": []}
+        for start in range(0, x.shape[0], batch_size):
+            out = self.logits_all(x[start:start + batch_size])
+            parts["layers"].append(xp.stack([xp.argmax(a, axis=1) for a in out["layer_logits"]]))
+            parts["head"].append(xp.argmax(out["head"], axis=1))
+            parts["ensemble"].append(xp.argmax(out["ensemble"], axis=1))
+        return {
+            "layers": xp.concatenate(parts["layers"], axis=1),
+            "head": xp.concatenate(parts["head"]),
+            "ensemble": xp.concatenate(parts["ensemble"]),
+        }
+
+    def predict(self, x, strategy="goodness", layer=-1, batch_size=256):
+        """Class ids (B,) on the model's device.
+
+        strategy: ``'goodness'`` — argmax of one layer's fixed-projection logits (``layer``,
+        last by default; no trained parameters beyond the convs); ``'head'`` — the single linear
+        head on the last layer; ``'ensemble'`` — the summed linear heads of layers 2..L.
+        """
+        if strategy not in STRATEGIES:
+            raise UserError(f"unknown prediction strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
+        if strategy == "goodness" and not -len(self.layers) <= layer < len(self.layers):
+            raise UserError(f"layer {layer} does not exist: the network has {len(self.layers)} layers")
+        out = self.predict_all(x, batch_size)
+        return out["layers"][layer] if strategy == "goodness" else out[strategy]
+
+    # ------------------------------------------------------------------------------- state
+    def _named_parameters(self):
+        for i, layer in enumerate(self.layers):
+            yield f"layers.{i}.w", layer.w
+            yield f"layers.{i}.b", layer.b
+        for i, head in enumerate(self.ensemble_heads):
+            yield f"ensemble_heads.{i}.w", head.w
+            yield f"ensemble_heads.{i}.b", head.b
+        yield "last_head.w", self.last_head.w
+        yield "last_head.b", self.last_head.b
+
+    def state_dict(self):
+        """Every array of the model and its optimiser, as host NumPy arrays keyed by name."""
+        state = {}
+        for name, p in self._named_parameters():
+            state[name] = backend.to_host(p.value)
+            state[name + ".adam_m"] = backend.to_host(p.state["m"])
+            state[name + ".adam_v"] = backend.to_host(p.state["v"])
+            state[name + ".adam_t"] = np.asarray(p.state["t"], dtype=np.int64)
+        for i, layer in enumerate(self.layers):
+            state[f"layers.{i}.R"] = backend.to_host(layer.R)
+            state[f"layers.{i}.r"] = backend.to_host(layer.r)
+        return state
+
+    def load_state_dict(self, state):
+        """Load arrays written by :meth:`state_dict`; shapes must match this model exactly."""
+        def take(name, like):
+            if name not in state:
+                raise UserError(f"checkpoint has no array {name!r}: it was written by a different model")
+            value = np.asarray(state[name])
+            if value.shape != tuple(like.shape):
+                raise UserError(
+                    f"checkpoint array {name!r} has shape {value.shape}, this model needs {tuple(like.shape)}"
+                )
+            return backend.to_device(value.astype(like.dtype), self.xp)
+
+        for name, p in self._named_parameters():
+            p.value = take(name, p.value)
+            p.state["m"] = take(name + ".adam_m", p.state["m"])
+            p.state["v"] = take(name + ".adam_v", p.state["v"])
+            p.state["t"] = int(state[name + ".adam_t"]) if name + ".adam_t" in state else 0
+        for i, layer in enumerate(self.layers):
+            layer.R = take(f"layers.{i}.R", layer.R)
+            layer.r = take(f"layers.{i}.r", layer.r)
+
+    def parameter_counts(self):
+        """Trained parameters behind each predictor (the fixed projections are not trained)."""
+        conv = sum(int(np.prod(l.w.value.shape)) + l.channels for l in self.layers)
+        heads = sum(int(np.prod(h.w.value.shape)) + self.num_classes for h in self.ensemble_heads)
+        last = int(np.prod(self.last_head.w.value.shape)) + self.num_classes
+        return {"conv": conv, "goodness": conv, "head": conv + last, "ensemble": conv + heads}
+
+
+def build_model(name, in_channels, num_classes, width=1.0, seed=0, gpu=False, **options):
+    """Build ``'vgg8'`` or ``'vgg11'`` with every width scaled by ``width`` (each layer's P kept).
+
+    Options (defaults are the public recipe): dtype, dropout (0.1), lr (2e-4), weight_decay
+    (1e-3), betas, eps, goodness ('mean' or 'sum'), alpha (1.0).
+    """
+    key = str(name).lower()
+    if key not in VGG_LAYOUTS:
+        raise UserError(f"unknown model {name!r}; choose one of {', '.join(sorted(VGG_LAYOUTS))}")
+    for label, value in (("in_channels", in_channels), ("num_classes", num_classes)):
+        if int(value) != value or value < 1:
+            raise UserError(f"{label} must be a positive integer, got {value}")
+    if num_classes < 2:
+        raise UserError(f"num_classes must be at least 2, got {num_classes}")
+    if not (isinstance(width, (int, float)) and math.isfinite(width) and width > 0):
+        raise UserError(f"width must be a positive number, got {width}")
+    xp = backend.array_module(gpu)
+    return ASGENetwork(VGG_LAYOUTS[key], int(in_channels), int(num_classes), xp=xp, seed=seed,
+                       width=float(width), name=key, **options)

@@ -1,0 +1,33 @@
+"""Inverted dropout: zero a fraction p of activations and scale the rest by 1/(1−p), so the
+expected activation is unchanged and evaluation needs no rescaling."""
+
+import numpy as np
+
+from ..errors import UserError
+
+
+def dropout_mask(shape, p, rng):
+    """Draw a keep-mask on the host: True with probability 1 − p.
+
+    rng: a host :class:`numpy.random.Generator` (so CPU and GPU runs draw the same mask).
+    Returns a NumPy bool array of ``shape``; move it to the device with ``xp.asarray``.
+    """
+    if not 0.0 <= p < 1.0:
+        raise UserError(f"dropout probability must be in [0, 1), got {p}")
+    return rng.random(shape, dtype=np.float32) >= p
+
+
+def dropout_forward(x, p, keep):
+    """out = x · keep / (1 − p).   x: any shape; keep: bool array of the same shape."""
+    scale = 1.0 / (1.0 - p)
+    out = x * keep
+    out *= scale
+    return out, (keep, scale)
+
+
+def dropout_backward(dout, cache):
+    """dx = dout · keep / (1 − p): the same mask and scale as the forward pass."""
+    keep, scale = cache
+    dx = dout * keep
+    dx *= scale
+    return dx
