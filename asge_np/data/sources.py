@@ -266,6 +266,10 @@ def _progress_bar(total, desc, enabled):
     return tqdm(total=total, desc=desc, unit="B", unit_scale=True, disable=not enabled, leave=False)
 
 
+def _one_line(x):
+    return " ".join(str(x).split())
+
+
 def _fetch(url, tmp_file, progress):
     """Stream ``url`` into the open ``tmp_file``; returns (md5, bytes); raises _DownloadFailed."""
     h = hashlib.md5()
@@ -291,9 +295,9 @@ def _fetch(url, tmp_file, progress):
     except urllib.error.HTTPError as e:
         raise _DownloadFailed(f"{url}: HTTP {e.code}") from None
     except urllib.error.URLError as e:
-        raise _DownloadFailed(f"{url}: {e.reason}") from None
+        raise _DownloadFailed(f"{url}: {_one_line(e.reason)}") from None
     except Exception as e:  # IncompleteRead, reset connections, timeouts: all mean "try the next"
-        raise _DownloadFailed(f"{url}: {type(e).__name__}: {e}") from None
+        raise _DownloadFailed(f"{url}: {type(e).__name__}: {_one_line(e)}") from None
     if total is not None and got != total:
         raise _DownloadFailed(f"{url}: truncated download ({got} of {total} bytes)")
     return h.hexdigest(), got
@@ -351,16 +355,23 @@ def how_to_get(dataset, dest_dir):
     return ", ".join(ways)
 
 
+def locate_file(spec, dataset, data_dir=None, subdirs=()):
+    """Verified path of ``spec`` in the search directories, or None when there is no copy."""
+    dirs = search_dirs(data_dir, SYSTEM_DIRS.get(dataset, ()))
+    path = find_file(spec, dirs, subdirs)
+    if path is not None:
+        verify_file(path, spec)
+    return path
+
+
 def obtain_file(spec, dataset, data_dir=None, subdirs=(), download=True, progress=True):
     """Path of a verified copy of ``spec``: found in the search directories, else downloaded.
 
     ``subdirs`` are the dataset's folder names tried inside each directory.  Raises UserError
     for a damaged file, or when the file is nowhere and cannot be downloaded.
     """
-    dirs = search_dirs(data_dir, SYSTEM_DIRS.get(dataset, ()))
-    path = find_file(spec, dirs, subdirs)
+    path = locate_file(spec, dataset, data_dir, subdirs)
     if path is not None:
-        verify_file(path, spec)
         return path
     dest = os.path.join(cache_dir(), subdirs[0] if subdirs else dataset)
     if not download:
