@@ -3,7 +3,7 @@
 The paper's code (KCL-KAI-Lab/ASGE, ``Load_Dataset.py``) resizes MNIST and FashionMNIST with
 ``transforms.Resize((32, 32))`` *before* ``ToTensor``, i.e. on the PIL image torchvision's
 MNIST datasets hand out (mode "L").  Pillow's bilinear resize is a separable two-pass filter
-(horizontal first) with fixed-point weights, and it rounds to uint8 after each pass.
+(horizontal first when enlarging) with fixed-point weights, and it rounds to uint8 after each pass.
 :func:`resize_images` with ``mode="pil"`` (the default) reproduces that integer arithmetic
 exactly, so our 32x32 images are the paper's bit for bit; ``mode="float"`` is the same filter
 in float32 without rounding, which is what ``Resize`` does on a float tensor (for upsampling,
@@ -40,13 +40,14 @@ def resample_weights(in_size, out_size):
     filterscale = max(scale, 1.0)
     support = 1.0 * filterscale
     ksize = int(np.ceil(support)) * 2 + 1
+    inv = 1.0 / filterscale  # multiplied, not divided, to round exactly like Pillow
     index = np.zeros((out_size, ksize), dtype=np.int64)
     weight = np.zeros((out_size, ksize), dtype=np.float64)
     for o in range(out_size):
         centre = (o + 0.5) * scale
         lo = max(int(centre - support + 0.5), 0)
         hi = min(int(centre + support + 0.5), in_size)
-        taps = [_bilinear((i - centre + 0.5) / filterscale) for i in range(lo, hi)]
+        taps = [_bilinear((i - centre + 0.5) * inv) for i in range(lo, hi)]
         total = sum(taps)
         for k, w in enumerate(taps):
             index[o, k] = lo + k
@@ -99,11 +100,12 @@ def resize_images(images, size=32, mode="pil"):
     out = []
     for start in range(0, max(n, 1), _CHUNK):
         x = images[start:start + _CHUNK]
-        x = x.astype(xp.int64) if mode == "pil" else x.astype(xp.float32)
-        x = _pass(x, ix, wx, axis=3, rounding=mode == "pil")  # horizontal first, as Pillow
-        if mode == "pil":
-            x = x.astype(xp.int64)
-        x = _pass(x, iy, wy, axis=2, rounding=mode == "pil")
+        x = x if mode == "pil" else x.astype(xp.float32)
+        passes = [(ix, wx, 3), (iy, wy, 2)]
+        if size < h:  # Pillow (13) shrinks vertically first; otherwise horizontal goes first
+            passes.reverse()
+        for index, weight, axis in passes:
+            x = _pass(x.astype(xp.int64) if mode == "pil" else x, index, weight, axis, mode == "pil")
         out.append(x)
     return xp.concatenate(out) if len(out) > 1 else out[0]
 
