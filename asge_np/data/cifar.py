@@ -32,6 +32,10 @@ _ALLOWED = {
 }
 
 
+class ForbiddenGlobal(pickle.UnpicklingError):
+    """A pickle named a global outside the allow-list."""
+
+
 class RestrictedUnpickler(pickle.Unpickler):
     """An unpickler that can build plain containers and NumPy arrays, and nothing else."""
 
@@ -39,7 +43,7 @@ class RestrictedUnpickler(pickle.Unpickler):
         try:
             return _ALLOWED[(module, name)]
         except KeyError:
-            raise pickle.UnpicklingError(f"global {module}.{name} is not allowed") from None
+            raise ForbiddenGlobal(f"global {module}.{name} is not allowed") from None
 
 
 def safe_unpickle(data, source="pickle"):
@@ -49,9 +53,9 @@ def safe_unpickle(data, source="pickle"):
     """
     try:
         return RestrictedUnpickler(io.BytesIO(data), encoding="bytes").load()
-    except pickle.UnpicklingError as e:
+    except ForbiddenGlobal as e:
         raise UserError(f"refusing {source}: {e} (not an official CIFAR batch)") from None
-    except (EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError) as e:
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError) as e:
         raise UserError(f"{source} is damaged or truncated ({type(e).__name__}); download it again") from None
 
 
