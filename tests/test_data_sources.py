@@ -176,3 +176,24 @@ def test_uncompressed_truncated_file_error(isolated, fake_mnist):
     with pytest.raises(UserError) as e:
         load_dataset("mnist", data_dir=d, download=False)
     assert "truncated" in str(e.value) and str(p) in str(e.value)
+
+
+def test_wrong_idx_magic_error():
+    from asge_np.data.idx import parse_idx
+
+    labels = idx_bytes(np.arange(5))
+    with pytest.raises(UserError) as e:
+        parse_idx(labels, ndim=3, source="train-images")  # a label file where images belong
+    assert "wrong IDX magic" in str(e.value) and "train-images" in str(e.value) and "\n" not in str(e.value)
+    with pytest.raises(UserError, match="wrong IDX magic"):
+        parse_idx(b"\x1f\x8b\x08\x00" + labels[4:], ndim=1)
+
+
+def test_truncated_idx_error():
+    from asge_np.data.idx import parse_idx
+
+    data = idx_bytes(np.zeros((3, 4, 4)))
+    assert parse_idx(data, 3).shape == (3, 4, 4)
+    with pytest.raises(UserError) as e:
+        parse_idx(data[:-5], 3, source="t10k-images")
+    assert "truncated file t10k-images" in str(e.value) and "43 of 48" in str(e.value)
