@@ -1,6 +1,5 @@
 """CIFAR archives in the official format, written small by the tests; hostile files refused."""
 
-import io
 import os
 import pickle
 import tarfile

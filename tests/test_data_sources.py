@@ -89,15 +89,12 @@ def test_truncated_download_leaves_nothing(isolated, http_server, fake_mnist, mo
     assert _leftovers(isolated) == []
 
 
-def test_download_file_progress_bar_and_atomic_rename(isolated, http_server, capsys):
+def test_download_file_progress_bar_and_atomic_rename(isolated, http_server, monkeypatch):
     body = os.urandom(300_000)
     spec = FileSpec("blob.bin", md5(body))
     http_server.files["/m/blob.bin"] = body
-    os.environ["ASGE_MIRRORS"] = f"{http_server.url}/m/"
-    try:
-        path = sources.download_file(spec, "mnist", str(isolated / "dl"), progress=True)
-    finally:
-        del os.environ["ASGE_MIRRORS"]
+    monkeypatch.setenv("ASGE_MIRRORS", f"{http_server.url}/m/")
+    path = sources.download_file(spec, "mnist", str(isolated / "dl"), progress=True)
     assert open(path, "rb").read() == body
     assert os.listdir(isolated / "dl") == ["blob.bin"]  # no .part file left
 

@@ -160,6 +160,9 @@ def _load_cifar(key, data_dir, download, progress):
     train_images, train_labels = stack(train)
     test_images, test_labels = stack(test)
     names = cifar.parse_meta(blobs[meta], names_key, source=meta)
+    for labels in (train_labels, test_labels):
+        if labels.size and (labels.min() < 0 or labels.max() >= len(names)):
+            raise UserError(f"{key}: labels outside [0, {len(names)}); the files are not official")
     return Dataset(key, train_images, train_labels, test_images, test_labels, names)
 
 
