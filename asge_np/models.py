@@ -13,9 +13,17 @@ A training step, for a mini-batch (x, y)::
 Feature maps inside the network are channels-last, (B, H, W, C): see :mod:`asge_np.ops.conv`.
 """
 
+import contextlib
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+
+try:  # limits BLAS to one thread while our own threads each run a chunk
+    from threadpoolctl import ThreadpoolController
+except ImportError:  # pragma: no cover - without it, chunks run one after another
+    ThreadpoolController = None
 
 from . import backend
 from .errors import ShapeError, UserError
@@ -78,7 +86,8 @@ class ASGENetwork:
 
     def __init__(self, layout, in_channels, num_classes, xp=np, seed=0, width=1.0,
                  dtype=np.float32, dropout=0.1, lr=2e-4, weight_decay=1e-3,
-                 betas=(0.9, 0.999), eps=1e-8, goodness="mean", alpha=1.0, name="custom"):
+                 betas=(0.9, 0.999), eps=1e-8, goodness="mean", alpha=1.0, name="custom",
+                 chunk_bytes="auto", threads="auto"):
         if not 0.0 <= dropout < 1.0:
             raise UserError(f"dropout must be in [0, 1), got {dropout}")
         self.xp, self.dtype = xp, np.dtype(dtype)
@@ -87,6 +96,15 @@ class ASGENetwork:
         self.dropout, self.goodness = dropout, goodness
         self.lr, self.weight_decay, self.betas, self.eps = lr, weight_decay, betas, eps
         self.seed = seed
+        on_numpy = xp is np
+        #: Largest im2col buffer per chunk of samples (None: the whole batch at once).  On the
+        #: CPU a few MiB keep a chunk's working set in cache; a GPU wants the whole batch.
+        self.chunk_bytes = (4 << 20 if on_numpy else None) if chunk_bytes == "auto" else chunk_bytes
+        if threads == "auto":
+            threads = min(2, os.cpu_count() or 1) if on_numpy and ThreadpoolController else 1
+        self.threads = int(threads)
+        self._pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
+        self._blas = ThreadpoolController() if self._pool is not None else None
         init_seq, dropout_seq = np.random.SeedSequence(seed).spawn(2)
         init_rng = np.random.default_rng(init_seq)
         #: Host generator for dropout masks; a checkpoint saves its state (``rng.bit_generator.state``).
@@ -129,15 +147,86 @@ class ASGENetwork:
             y = backend.to_device(y, xp)
         return h, y
 
-    def _next_input(self, y, layer, train):
-        """What the next layer sees: rms_norm(dropout(pool(y))), computed without gradient."""
+    def _chunk_size(self, h, layer):
+        """Samples per chunk, so that one chunk's im2col buffer stays within ``chunk_bytes``.
+
+        Every step of a layer — conv, goodness, loss, local gradient, pooling, dropout, RMS
+        norm — treats samples independently, so a batch can be cut into chunks whose working
+        set stays in the CPU cache; only dW and dβ are summed over chunks.
+        """
+        if self.chunk_bytes is None:
+            return h.shape[0]
+        _, H, W, C = h.shape
+        k = layer.w.value.shape[2]
+        per_sample = H * W * k * k * C * self.dtype.itemsize
+        return max(1, min(h.shape[0], self.chunk_bytes // per_sample))
+
+    def _next_input(self, y, layer, keep=None):
+        """What the next layer sees: rms_norm(dropout(pool(y))), computed without gradient.
+
+        keep: the dropout keep-mask for these samples, or None (evaluation, or no dropout).
+        """
         if layer.pool:
             y, _ = avgpool2x2_forward(y, channels_last=True)
-        if train and self.dropout > 0:
-            keep = backend.to_device(dropout_mask(y.shape, self.dropout, self.rng), self.xp)
+        if keep is not None:
             y, _ = dropout_forward(y, self.dropout, keep)
         h, _ = rms_norm_forward(y)
         return h
+
+    def _output_shape(self, h, layer):
+        B, H, W, _ = h.shape
+        return (B, H // 2, W // 2, layer.channels) if layer.pool else (B, H, W, layer.channels)
+
+    def _run_layer(self, layer, h, y=None):
+        """One layer over a batch, chunk by chunk.  With labels ``y`` it also computes the local
+        gradients (nothing is updated here); without, it only evaluates.
+
+        h: (B, H, W, C_in) channels-last input.  Returns ``h_next`` (the next layer's input) and
+        either ``(loss, accuracy, dw, db)`` when training or the logits (B, N) when evaluating.
+        """
+        xp, B = self.xp, h.shape[0]
+        train = y is not None
+        h_next = xp.empty(self._output_shape(h, layer), dtype=self.dtype)
+        keep = None
+        if train and self.dropout > 0:  # drawn for the whole batch at once, in a fixed order
+            keep = backend.to_device(dropout_mask(h_next.shape, self.dropout, self.rng), xp)
+        step = self._chunk_size(h, layer)
+
+        def work(start):
+            stop = min(B, start + step)
+            logits, y_map, cache = asge_layer_forward(
+                h[start:stop], layer.w.value, layer.b.value, layer.R, layer.r, layer.grid,
+                reduction=self.goodness,
+            )
+            h_next[start:stop] = self._next_input(y_map, layer, None if keep is None else keep[start:stop])
+            if not train:
+                return logits
+            labels = y[start:stop]
+            loss, dlogits = softmax_cross_entropy(logits, labels)
+            dlogits *= (stop - start) / B  # the batch loss is the mean over all B samples
+            dw, db = asge_layer_backward(dlogits, cache)
+            correct = (xp.argmax(logits, axis=1) == labels).sum()
+            return loss * (stop - start), correct, dw, db
+
+        results = self._map_chunks(work, range(0, B, step))
+        if not train:
+            return h_next, xp.concatenate(results)
+        loss, correct, dw, db = results[0]
+        for more in results[1:]:  # summed in chunk order: the same numbers however threads run
+            loss, correct, dw, db = loss + more[0], correct + more[1], dw + more[2], db + more[3]
+        return h_next, (loss / B, correct / B, dw, db)
+
+    def _map_chunks(self, work, starts):
+        starts = list(starts)
+        if self._pool is None or len(starts) == 1:
+            return [work(s) for s in starts]
+        return list(self._pool.map(work, starts))
+
+    def _blas_limit(self):
+        """While our threads run chunks side by side, each BLAS call uses one core."""
+        if self._blas is None:
+            return contextlib.nullcontext()
+        return self._blas.limit(limits=1, user_api="blas")
 
     def _update(self, param, grad):
         adamw_update(param.value, grad, param.state, self.lr, self.betas, self.eps, self.weight_decay)
@@ -153,23 +242,20 @@ class ASGENetwork:
         xp = self.xp
         h, y = self._prepare(x, y)
         losses, accs, features = [], [], []
-        for index, layer in enumerate(self.layers):
-            logits, y_map, cache = asge_layer_forward(
-                h, layer.w.value, layer.b.value, layer.R, layer.r, layer.grid, reduction=self.goodness
-            )
-            loss, dlogits = softmax_cross_entropy(logits, y)
-            dw, db = asge_layer_backward(dlogits, cache)
-            del cache  # the column buffer is the largest array of the step
-            self._update(layer.w, dw)
-            self._update(layer.b, db)
-            losses.append(loss)
-            accs.append(accuracy(logits, y))
-            h = self._next_input(y_map, layer, train=True)
-            if index >= 1:
-                features.append(h.mean(axis=(1, 2)))  # global average pool: (B, C)
+        with self._blas_limit():
+            for index, layer in enumerate(self.layers):
+                # the gradients come from this batch's forward pass with the current weights;
+                # h, the input of the next layer, also comes from that pre-update pass
+                h, (loss, acc, dw, db) = self._run_layer(layer, h, y)
+                self._update(layer.w, dw)
+                self._update(layer.b, db)
+                losses.append(loss)
+                accs.append(acc)
+                if index >= 1:
+                    features.append(h.mean(axis=(1, 2)))  # global average pool: (B, C)
 
-        ens_loss, ens_acc = self._train_heads(self.ensemble_heads, features, y)
-        head_loss, head_acc = self._train_heads([self.last_head], features[-1:], y)
+            ens_loss, ens_acc = self._train_heads(self.ensemble_heads, features, y)
+            head_loss, head_acc = self._train_heads([self.last_head], features[-1:], y)
         return {
             "layer_loss": xp.stack(losses), "layer_acc": xp.stack(accs),
             "ensemble_loss": ens_loss, "ensemble_acc": ens_acc,
@@ -198,14 +284,12 @@ class ASGENetwork:
         """
         h, _ = self._prepare(x)
         layer_logits, features = [], []
-        for index, layer in enumerate(self.layers):
-            logits, y_map, _ = asge_layer_forward(
-                h, layer.w.value, layer.b.value, layer.R, layer.r, layer.grid, reduction=self.goodness
-            )
-            layer_logits.append(logits)
-            h = self._next_input(y_map, layer, train=False)
-            if index >= 1:
-                features.append(h.mean(axis=(1, 2)))
+        with self._blas_limit():
+            for index, layer in enumerate(self.layers):
+                h, logits = self._run_layer(layer, h)
+                layer_logits.append(logits)
+                if index >= 1:
+                    features.append(h.mean(axis=(1, 2)))
         ensemble = sum(linear_forward(f, hd.w.value, hd.b.value)[0] for hd, f in zip(self.ensemble_heads, features))
         head = linear_forward(features[-1], self.last_head.w.value, self.last_head.b.value)[0]
         return {"layer_logits": layer_logits, "head": head, "ensemble": ensemble}

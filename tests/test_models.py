@@ -131,3 +131,19 @@ def test_bad_batches_and_strategies():
 def test_vgg_layouts_match_method_page():
     assert [c for c, _ in VGG_LAYOUTS["vgg8"]] == [128, 256, 256, 512, 512, 512, 512]
     assert sum(p for _, p in VGG_LAYOUTS["vgg8"]) == 4 and sum(p for _, p in VGG_LAYOUTS["vgg11"]) == 4
+
+
+def test_chunks_and_threads_give_the_same_step():
+    """Cutting the batch into chunks (run on two threads) changes no number beyond round-off."""
+    x, y = quadrant_task(24, seed=5)
+    whole = asge_np.build_model("vgg8", 1, 4, width=0.125, seed=1, dtype=np.float64, chunk_bytes=None, threads=1)
+    chunked = asge_np.build_model("vgg8", 1, 4, width=0.125, seed=1, dtype=np.float64, chunk_bytes=20000, threads=2)
+    assert chunked._chunk_size(np.zeros((24, 16, 16, 16)), chunked.layers[1]) < 24
+    for _ in range(2):
+        a, b = whole.train_step(x, y), chunked.train_step(x, y)
+    for key in a:
+        assert np.allclose(a[key], b[key], rtol=1e-10, atol=1e-12), key
+    for la, lb in zip(whole.layers, chunked.layers):
+        assert np.allclose(la.w.value, lb.w.value, rtol=1e-10, atol=1e-12)
+    pa, pb = whole.predict_all(x), chunked.predict_all(x)
+    assert all(np.array_equal(pa[k], pb[k]) for k in pa)

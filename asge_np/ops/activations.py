@@ -1,9 +1,12 @@
 """ReLU and its derivative."""
 
+from ..backend import get_array_module
+
 
 def relu_forward(z):
     """y = max(z, 0).   z: any shape  ->  y: same shape; cache keeps y."""
-    y = z * (z > 0)  # multiply by the mask (not maximum) so NaN still propagates
+    xp = get_array_module(z)
+    y = xp.maximum(z, 0)  # maximum (not fmax) so a NaN still propagates
     return y, y
 
 
