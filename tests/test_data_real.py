@@ -123,3 +123,24 @@ def test_verified_file_is_remembered(isolated, monkeypatch):
     with pytest.raises(UserError):
         sources.verify_file(path, spec)
     assert len(calls) == 1
+
+
+def test_debian_package_folder_is_found_and_accepted(tmp_path, monkeypatch):
+    """The Debian package's re-gzipped files, found through the system folders, no data_dir."""
+    import os
+
+    from asge_np.data import sources
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("ASGE_DATA", raising=False)
+    monkeypatch.setattr(sources, "MIRRORS", {k: [] for k in sources.MIRRORS})
+    folder = "/usr/share/datasets/fashion-mnist"
+    if not os.path.isdir(folder):
+        message = f"{folder} is missing: apt-get install dataset-fashion-mnist"
+        if os.environ.get("ASGE_REQUIRE_DATA") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    assert any("/usr/share/datasets/fashion-mnist" in str(v) for v in sources.SYSTEM_DIRS.values())
+    d = load_dataset("fashionmnist", download=False)
+    assert np.bincount(d.test_labels).tolist() == [1000] * 10
+    assert d.train_images.shape == (60000, 1, 28, 28)
