@@ -29,13 +29,13 @@ def code(text):
 
 
 SETUP = code("""
+import nbsupport  # first: makes asge_np importable from a checkout, finds the data, sets BLAS threads
 import inspect, time
 import numpy as np
 import matplotlib.pyplot as plt
 %matplotlib inline
 plt.rcParams.update({"figure.dpi": 80, "image.cmap": "gray", "axes.grid": False})
 
-import nbsupport  # makes asge_np importable from a checkout; finds the data like the package does
 import asge_np
 from asge_np.gradcheck import rel_error, eval_numerical_gradient, eval_numerical_gradient_array
 np.set_printoptions(precision=4, suppress=True)
@@ -850,6 +850,12 @@ axes[0].set_ylabel("test accuracy")
 plt.show()
 """),
     md("""
+What to look for: at equal width, CwComp's layer can only say "class $k$" by making *its own*
+channels fire, everywhere in the image; ASGE's layer may use every channel for every class and
+tell classes apart by *where* the energy sits.  Tiny runs are noisy — rerun with other seeds or
+more epochs before drawing conclusions about the first layer — but the deeper layer is where the
+shared, spatial code has room to pay off.
+
 ## Why 100 classes break channel-wise goodness
 
 CwComp needs $C$ to be a multiple of $N$ in **every** layer.  With $N = 100$ (CIFAR-100) even
