@@ -81,7 +81,8 @@ def load_subset(name, n_train, n_test, seed=0, size=32):
     rng = np.random.default_rng(seed)
     full = load_dataset_or_none(name)
     if full is None:
-        full = make_synthetic(n=int((n_train + n_test) * 1.25), image_size=size, seed=seed)
+        full = make_synthetic(n=n_train + n_test, image_size=size, seed=seed,
+                              test_fraction=n_test / (n_train + n_test))
         name, source = "synthetic", "asge_np.data.make_synthetic (real files missing)"
     else:
         source = "IDX files"
