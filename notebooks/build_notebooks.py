@@ -296,7 +296,7 @@ for stride, pad in [(1, 1), (2, 1)]:
           f"db {rel_error(db, eval_numerical_gradient_array(forward, b, dout)):.1e}")
 """),
     md("""
-Errors around $10^{-9}$–$10^{-11}$: the derivation is right.  (The classroom assignment asks
+Relative errors of $10^{-8}$ or less (float64 central differences resolve about $10^{-7}$): the derivation is right.  (The classroom assignment asks
 you to write the forward pass and $dW$ yourself: `python -m asge_np.classroom release DEST`.)
 
 **Next:** notebook 03 turns a convolution's output into *goodness*.
