@@ -95,10 +95,11 @@ def spatial_goodness_backward(dg, cache):
     """
     y_cl, grid, A_h, A_w, channels_last = cache
     B, H, W, C = y_cl.shape
-    dG = dg.reshape(B, C, grid, grid).transpose(0, 2, 3, 1).reshape(B * grid, grid, C)
+    # the factor 2 of d(y²)/dy is applied to the small dG, not to the full-size map
+    dG = (2 * dg).reshape(B, C, grid, grid).transpose(0, 2, 3, 1).reshape(B * grid, grid, C)
     drows = (A_w.T @ dG).reshape(B, grid, W * C)  # (B, P, W·C)
-    dsquares = (A_h.T @ drows).reshape(B, H, W, C)
-    dy = 2 * y_cl * dsquares
+    dy = (A_h.T @ drows).reshape(B, H, W, C)  # 2·dsquares, spread back over each patch
+    dy *= y_cl  # in place: the product above is a fresh array
     return dy if channels_last else dy.transpose(0, 3, 1, 2)
 
 

@@ -19,7 +19,7 @@ from .goodness import (
     spatial_goodness_backward,
     spatial_goodness_forward,
 )
-from .ops import conv2d_backward, conv2d_forward, relu_backward, relu_forward, softmax_cross_entropy
+from .ops import conv2d_backward, conv2d_forward, relu_forward, softmax_cross_entropy
 
 
 def asge_layer_forward(x, w, b, R, r, grid, channels_last=True, reduction="mean"):
@@ -33,7 +33,7 @@ def asge_layer_forward(x, w, b, R, r, grid, channels_last=True, reduction="mean"
     if w.shape[2] != w.shape[3] or k % 2 == 0:
         raise ShapeError(f"an ASGE layer needs a square odd kernel for 'same' padding, got {w.shape[2]}x{w.shape[3]}")
     z, conv_cache = conv2d_forward(x, w, b, stride=1, pad=k // 2, channels_last=channels_last)
-    y, relu_cache = relu_forward(z)
+    y, relu_cache = relu_forward(z, out=z)  # z is not needed again: ReLU in place
     g, goodness_cache = spatial_goodness_forward(y, grid, channels_last=channels_last, reduction=reduction)
     a, projection_cache = projection_forward(g, R, r)
     return a, y, (conv_cache, relu_cache, goodness_cache, projection_cache)
@@ -44,7 +44,9 @@ def asge_layer_backward(dlogits, cache):
     conv_cache, relu_cache, goodness_cache, projection_cache = cache
     dg = projection_backward(dlogits, projection_cache)
     dy = spatial_goodness_backward(dg, goodness_cache)
-    dz = relu_backward(dy, relu_cache)
+    # relu_backward(dy, relu_cache) would multiply by [z > 0]; but dy = 2·y·(...) and y = 0
+    # wherever z ≤ 0, so dy already vanishes there: the mask changes nothing and is skipped.
+    dz = dy
     _, dw, db = conv2d_backward(dz, conv_cache, need_dx=False)  # no gradient leaves the layer
     return dw, db
 

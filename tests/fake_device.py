@@ -78,7 +78,7 @@ class _FakeModule(types.ModuleType):
         if callable(attr) and not isinstance(attr, type) and not isinstance(attr, np.ufunc):
             return _function(name)
         if isinstance(attr, np.ufunc):
-            return lambda *a, **k: _wrap(attr(*_unwrap(a, False), **k))
+            return lambda *a, **k: _wrap(attr(*_unwrap(a, False), **{n: _unwrap(v, False) for n, v in k.items()}))
         return attr
 
 

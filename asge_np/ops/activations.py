@@ -3,10 +3,13 @@
 from ..backend import get_array_module
 
 
-def relu_forward(z):
-    """y = max(z, 0).   z: any shape  ->  y: same shape; cache keeps y."""
+def relu_forward(z, out=None):
+    """y = max(z, 0).   z: any shape  ->  y: same shape; cache keeps y.
+
+    ``out=z`` overwrites z in place (one pass, no new buffer) when the caller no longer needs z.
+    """
     xp = get_array_module(z)
-    y = xp.maximum(z, 0)  # maximum (not fmax) so a NaN still propagates
+    y = xp.maximum(z, 0, out=out)  # maximum (not fmax) so a NaN still propagates
     return y, y
 
 
