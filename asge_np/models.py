@@ -148,18 +148,24 @@ class ASGENetwork:
         return h, y
 
     def _chunk_size(self, h, layer):
-        """Samples per chunk, so that one chunk's im2col buffer stays within ``chunk_bytes``.
+        """Samples per chunk, so that one chunk's working set stays within ``chunk_bytes``.
 
         Every step of a layer — conv, goodness, loss, local gradient, pooling, dropout, RMS
         norm — treats samples independently, so a batch can be cut into chunks whose working
-        set stays in the CPU cache; only dW and dβ are summed over chunks.
+        set stays in the CPU cache; only dW and dβ are summed over chunks.  The working set
+        is the im2col buffer plus the output map (for a 1-channel input layer the output is
+        the larger).  Chunks are made equal and their number a multiple of the thread count,
+        so no thread idles on a short last chunk.
         """
+        B = h.shape[0]
         if self.chunk_bytes is None:
-            return h.shape[0]
+            return B
         _, H, W, C = h.shape
         k = layer.w.value.shape[2]
-        per_sample = H * W * k * k * C * self.dtype.itemsize
-        return max(1, min(h.shape[0], self.chunk_bytes // per_sample))
+        per_sample = H * W * (k * k * C + layer.channels) * self.dtype.itemsize
+        chunks = math.ceil(B / max(1, min(B, self.chunk_bytes // per_sample)))
+        chunks = min(B, math.ceil(chunks / self.threads) * self.threads)
+        return math.ceil(B / chunks)
 
     def _next_input(self, y, layer, keep=None):
         """What the next layer sees: rms_norm(dropout(pool(y))), computed without gradient.

@@ -49,7 +49,7 @@ PRESETS = {
 
 #: Arguments that change the numbers a run produces; a checkpoint is only resumed under the same.
 FINGERPRINT = ("dataset", "model", "width", "epochs", "batch_size", "lr", "min_lr", "weight_decay",
-               "dropout", "seed", "limit", "eval_limit", "augment", "fit", "select")
+               "dropout", "seed", "limit", "eval_limit", "val_size", "augment", "fit", "select")
 #: Arguments a resumed run takes from its checkpoint unless given again.
 CARRIED = FINGERPRINT + ("checkpoint_every", "data_dir", "gpu", "preset")
 
@@ -60,6 +60,16 @@ DATASET_CHOICES = sorted(DATASETS) + ["synthetic"]
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, no usage dump
         raise UserError(f"{message} (see python -m asge_np.train --help)")
+
+
+def _non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return value
 
 
 def _positive_int(text):
@@ -121,6 +131,10 @@ def build_parser():
     p.add_argument("--seed", type=int, default=0, help="seed of every random draw (0)")
     p.add_argument("--limit", type=_positive_int,
                    help="train on the first N training images only (quick runs)")
+    p.add_argument("--val-size", type=_non_negative_int, metavar="N",
+                   help="training images held out for validation, which picks the best epoch "
+                        "(default: the public code's split, 10000 for MNIST/FashionMNIST, 5000 "
+                        "for CIFAR); 0 trains on the whole training set and keeps the last epoch")
     p.add_argument("--eval-limit", type=_positive_int,
                    help="validate and test on the first N images only (smoke tests; the "
                         "summary says so)")
@@ -159,7 +173,11 @@ def load_data(args):
         ds = make_synthetic(n=6000, num_classes=10, seed=0)
     else:
         ds = load_dataset(args.dataset, data_dir=args.data_dir, progress=sys.stderr.isatty())
-    (x_tr, y_tr), (x_val, y_val) = train_val_split(ds, seed=0)
+    val_size = getattr(args, "val_size", None)  # absent from the config of older runs
+    if val_size is not None and val_size >= len(ds.train_labels):
+        raise UserError(f"--val-size {val_size} leaves no training images: {args.dataset} has "
+                        f"{len(ds.train_labels)}")
+    (x_tr, y_tr), (x_val, y_val) = train_val_split(ds, seed=0, val_size=val_size)
     if args.limit:
         x_tr, y_tr = x_tr[:args.limit], y_tr[:args.limit]
     x_te, y_te = ds.test_images, ds.test_labels
@@ -374,21 +392,23 @@ def train(args, given=frozenset()):
 
             n = len(y_tr)
             train_means = {k: backend.to_host(v) / n for k, v in sums.items()}
-            val = evaluate(model, x_val, y_val)
+            # without a validation set (--val-size 0) every epoch is "the best": the last one is kept
+            val = evaluate(model, x_val, y_val) if len(y_val) else None
             seconds = time.perf_counter() - started
             row = {"epoch": epoch + 1, "lr": model.lr, "seconds": round(seconds, 3)}
             for i in range(L):
                 row[f"train_layer{i + 1}_loss"] = float(train_means["layer_loss"][i])
                 row[f"train_layer{i + 1}_acc"] = float(train_means["layer_acc"][i])
-                row[f"val_layer{i + 1}_acc"] = val["layers"][i]
+                row[f"val_layer{i + 1}_acc"] = val["layers"][i] if val else math.nan
             for k in ("ensemble", "head"):
                 row[f"train_{k}_loss"] = float(train_means[f"{k}_loss"])
                 row[f"train_{k}_acc"] = float(train_means[f"{k}_acc"])
-            row["val_head_acc"], row["val_ensemble_acc"] = val["head"], val["ensemble"]
+            row["val_head_acc"] = val["head"] if val else math.nan
+            row["val_ensemble_acc"] = val["ensemble"] if val else math.nan
             state["history"].append(row)
             state["elapsed"] += seconds
-            selected = strategy_accuracy(val, args.select)
-            if selected > state["best_val"]:
+            selected = strategy_accuracy(val, args.select) if val else None
+            if val is None or selected > state["best_val"]:
                 state["best_val"], state["best_epoch"] = selected, epoch + 1
                 save_checkpoint(os.path.join(run_dir, "best_model.npz"), model.state_dict(),
                                 {"format": "asge_np-model-1", "epoch": epoch + 1, "config": fingerprint})
@@ -398,8 +418,11 @@ def train(args, given=frozenset()):
             _plot(run_dir, state["history"], L)
             line = (f"epoch {epoch + 1}/{args.epochs}  lr {row['lr']:.2e}  "
                     f"train loss (last layer) {row[f'train_layer{L}_loss']:.4f}  "
-                    f"val acc: last layer {val['layers'][-1]:.4f}  head {val['head']:.4f}  "
-                    f"ensemble {val['ensemble']:.4f}  {seconds:.1f} s")
+                    + (f"val acc: last layer {val['layers'][-1]:.4f}  head {val['head']:.4f}  "
+                       f"ensemble {val['ensemble']:.4f}  " if val else
+                       f"train acc: last layer {row[f'train_layer{L}_acc']:.4f}  "
+                       f"ensemble {row['train_ensemble_acc']:.4f}  ")
+                    + f"{seconds:.1f} s")
             if epoch_bar is not None:
                 epoch_bar.update(1)
                 epoch_bar.write(line)
@@ -446,8 +469,12 @@ def _finish(args, model, run_dir, state, test, L):
 
 
 def format_summary(summary):
-    lines = [f"best validation epoch {summary['best_val_epoch']} ({summary['selected_by']} "
-             f"{summary['best_val_accuracy']:.4f}); test accuracy on {summary['test_size']} images:"]
+    if summary["best_val_accuracy"] is None:
+        head = f"no validation set: the last epoch ({summary['best_val_epoch']}) is kept"
+    else:
+        head = (f"best validation epoch {summary['best_val_epoch']} ({summary['selected_by']} "
+                f"{summary['best_val_accuracy']:.4f})")
+    lines = [f"{head}; test accuracy on {summary['test_size']} images:"]
     for name, value in summary["test_accuracy"].items():
         lines.append(f"  {name:<20s} {value * 100:6.2f} %")
     lines.append("  per layer (goodness): " + "  ".join(f"{a * 100:.2f}" for a in summary["test_accuracy_per_layer"]))

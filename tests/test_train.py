@@ -169,6 +169,8 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, monk
         (["--weight-decay", "-1"], ">= 0"),
         (["--dropout", "1.5"], "[0, 1)"),
         (["--limit", "0"], "positive integer"),
+        (["--val-size", "-1"], "non-negative integer"),
+        (["--dataset", "synthetic", "--val-size", "4800"], "leaves no training images"),
         (["--min-lr", "1", "--lr", "0.1"], "above --lr"),
         (["--resume", "/nonexistent/run"], "no checkpoint"),
         (["--gpu", "--dataset", "synthetic"], "CuPy"),
@@ -181,6 +183,25 @@ def test_bad_arguments_give_one_line_errors(args, message, tmp_path):
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], result.stderr
+
+
+def test_val_size_zero_trains_on_everything_and_keeps_the_last_epoch(tmp_path):
+    out = str(tmp_path / "run")
+    args = [a for a in QUICK if a not in ("--limit", "320")] + ["--epochs", "2", "--val-size", "0", "--out", out]
+    result = run_cli(args)
+    assert result.returncode == 0, result.stderr
+    assert "no validation set" in result.stdout
+    with open(os.path.join(out, "config.json")) as f:
+        assert json.load(f)["train_size"] == 4800  # every synthetic training image (6000 less the test fifth)
+    with open(os.path.join(out, "summary.json")) as f:
+        summary = json.load(f)
+    assert summary["best_val_epoch"] == 2 and summary["best_val_accuracy"] is None
+    best, _ = load_checkpoint(os.path.join(out, "best_model.npz"))
+    final, _ = load_checkpoint(os.path.join(out, "model.npz"))
+    assert all(np.array_equal(best[k], final[k]) for k in final)  # the last epoch is the one kept
+    with open(os.path.join(out, "metrics.csv")) as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 2 and rows[-1]["val_ensemble_acc"] == "nan"
 
 
 def test_out_pointing_at_a_file_and_foreign_checkpoints(reference_run, tmp_path):
