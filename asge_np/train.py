@@ -491,14 +491,18 @@ def _plot(run_dir, history, L):
     from matplotlib.ticker import MaxNLocator
 
     epochs = [r["epoch"] for r in history]
+    # without a validation set (--val-size 0) the accuracy panels show the training figures
+    split = "val" if history and not math.isnan(history[-1]["val_ensemble_acc"]) else "train"
     fig, axes = plt.subplots(1, 3, figsize=(15, 4))
     for i in range(1, L + 1):
         axes[0].plot(epochs, [r[f"train_layer{i}_loss"] for r in history], marker="o", label=f"layer {i}")
-        axes[1].plot(epochs, [r[f"val_layer{i}_acc"] for r in history], marker="o", label=f"layer {i}")
-    axes[2].plot(epochs, [r["val_ensemble_acc"] for r in history], marker="o", label="head ensemble (val)")
-    axes[2].plot(epochs, [r["val_head_acc"] for r in history], marker="o", label="last-layer head (val)")
-    axes[2].plot(epochs, [r["train_ensemble_acc"] for r in history], ls="--", label="head ensemble (train)")
-    for ax, title in zip(axes, ("local loss per layer (train)", "goodness accuracy per layer (val)", "heads")):
+        axes[1].plot(epochs, [r[f"{split}_layer{i}_acc"] for r in history], marker="o", label=f"layer {i}")
+    axes[2].plot(epochs, [r[f"{split}_ensemble_acc"] for r in history], marker="o", label=f"head ensemble ({split})")
+    axes[2].plot(epochs, [r[f"{split}_head_acc"] for r in history], marker="o", label=f"last-layer head ({split})")
+    if split == "val":
+        axes[2].plot(epochs, [r["train_ensemble_acc"] for r in history], ls="--", label="head ensemble (train)")
+    titles = ("local loss per layer (train)", f"goodness accuracy per layer ({split})", "heads")
+    for ax, title in zip(axes, titles):
         ax.set_title(title)
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -217,3 +217,32 @@ def test_out_pointing_at_a_file_and_foreign_checkpoints(reference_run, tmp_path)
     assert result.returncode == 2 and "not a training checkpoint" in result.stderr
     result = run_cli(QUICK + ["--out", reference_run[0]])
     assert result.returncode == 2 and "already holds a run" in result.stderr
+
+
+@pytest.mark.parametrize("with_val", [True, False])
+def test_curves_plot_every_series_with_or_without_validation(tmp_path, monkeypatch, with_val):
+    """With --val-size 0 the validation columns are NaN: the accuracy panels must fall back to
+    the training figures instead of drawing empty axes."""
+    import matplotlib.figure
+
+    L, drawn = 3, []
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", lambda fig, *a, **k: drawn.append(fig))
+    history = []
+    for epoch in (1, 2):
+        row = {"epoch": epoch, "lr": 1e-3, "seconds": 1.0}
+        for i in range(1, L + 1):
+            row[f"train_layer{i}_loss"], row[f"train_layer{i}_acc"] = 1.0 / epoch, 0.5 + 0.1 * epoch
+            row[f"val_layer{i}_acc"] = 0.6 if with_val else float("nan")
+        for k in ("ensemble", "head"):
+            row[f"train_{k}_loss"], row[f"train_{k}_acc"] = 0.5, 0.7
+            row[f"val_{k}_acc"] = 0.6 if with_val else float("nan")
+        history.append(row)
+    (tmp_path / ".curves.tmp.png").write_bytes(b"")  # savefig is stubbed; the rename still runs
+    train_module._plot(str(tmp_path), history, L)
+    (fig,) = drawn
+    split = "val" if with_val else "train"
+    assert split in fig.axes[1].get_title() and split in fig.axes[2].get_legend().get_texts()[0].get_text()
+    for ax in fig.axes:
+        assert ax.lines
+        for line in ax.lines:
+            assert np.isfinite(line.get_ydata()).all(), (ax.get_title(), line.get_label())
