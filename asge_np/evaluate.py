@@ -36,7 +36,9 @@ def main(argv=None):
         run = argparse.Namespace(**config)
         run.data_dir, run.gpu, run.eval_limit = args.data_dir or config.get("data_dir"), args.gpu, None
         ds, _, _, (x_te, y_te) = load_data(run)
-        model = build_model(run.model, ds.channels, ds.num_classes, width=run.width, seed=run.seed, gpu=args.gpu)
+        variant = {k: config[k] for k in ("goodness", "alpha", "between") if k in config}  # newer runs record them
+        model = build_model(run.model, ds.channels, ds.num_classes, width=run.width, seed=run.seed, gpu=args.gpu,
+                            **variant)
         model.load_state_dict(arrays)
         acc = evaluate(model, x_te, y_te)
     except UserError as e:

@@ -34,9 +34,11 @@ from .ops import (
     avgpool2x2_forward,
     dropout_forward,
     dropout_mask,
+    layer_norm_forward,
     linear_backward,
     linear_forward,
     rms_norm_forward,
+    rmspool2x2_forward,
     softmax_cross_entropy,
 )
 from .optim import adamw_init, adamw_update
@@ -51,6 +53,11 @@ VGG_LAYOUTS = {
 }
 
 STRATEGIES = ("goodness", "head", "ensemble")
+
+#: What a layer's output goes through before the next layer (no gradient either way).
+#: ``avgpool-rms``: the public code, 2x2 average pooling and per-sample RMS normalisation;
+#: ``rmspool-layernorm``: the paper's description, 2x2 RMS pooling and a LayerNorm over channels.
+BETWEEN_LAYERS = ("avgpool-rms", "rmspool-layernorm")
 
 
 class Parameter:
@@ -86,14 +93,20 @@ class ASGENetwork:
 
     def __init__(self, layout, in_channels, num_classes, xp=np, seed=0, width=1.0,
                  dtype=np.float32, dropout=0.1, lr=2e-4, weight_decay=1e-3,
-                 betas=(0.9, 0.999), eps=1e-8, goodness="mean", alpha=1.0, name="custom",
-                 chunk_bytes="auto", threads="auto"):
+                 betas=(0.9, 0.999), eps=1e-8, goodness="mean", alpha=1.0, between="avgpool-rms",
+                 name="custom", chunk_bytes="auto", threads="auto"):
         if not 0.0 <= dropout < 1.0:
             raise UserError(f"dropout must be in [0, 1), got {dropout}")
+        if between not in BETWEEN_LAYERS:
+            raise UserError(f"unknown between-layer transform {between!r}; choose one of {', '.join(BETWEEN_LAYERS)}")
+        if goodness not in ("mean", "sum"):
+            raise UserError(f"unknown goodness reduction {goodness!r}; choose mean or sum")
+        if not (isinstance(alpha, (int, float)) and math.isfinite(alpha) and alpha >= 0):
+            raise UserError(f"alpha must be a finite number >= 0, got {alpha}")
         self.xp, self.dtype = xp, np.dtype(dtype)
         self.name, self.width = name, width
         self.in_channels, self.num_classes = in_channels, num_classes
-        self.dropout, self.goodness = dropout, goodness
+        self.dropout, self.goodness, self.between = dropout, goodness, between
         self.lr, self.weight_decay, self.betas, self.eps = lr, weight_decay, betas, eps
         self.seed = seed
         on_numpy = xp is np
@@ -168,15 +181,18 @@ class ASGENetwork:
         return math.ceil(B / chunks)
 
     def _next_input(self, y, layer, keep=None):
-        """What the next layer sees: rms_norm(dropout(pool(y))), computed without gradient.
+        """What the next layer sees: rms_norm(dropout(pool(y))), computed without gradient
+        (with ``between="rmspool-layernorm"``: layer_norm(dropout(rms_pool(y)))).
 
         keep: the dropout keep-mask for these samples, or None (evaluation, or no dropout).
         """
+        paper_variant = self.between == "rmspool-layernorm"
         if layer.pool:
-            y, _ = avgpool2x2_forward(y, channels_last=True)
+            pool = rmspool2x2_forward if paper_variant else avgpool2x2_forward
+            y, _ = pool(y, channels_last=True)
         if keep is not None:
             y, _ = dropout_forward(y, self.dropout, keep)
-        h, _ = rms_norm_forward(y)
+        h, _ = layer_norm_forward(y, axis=-1) if paper_variant else rms_norm_forward(y)
         return h
 
     def _output_shape(self, h, layer):
@@ -390,7 +406,8 @@ def build_model(name, in_channels, num_classes, width=1.0, seed=0, gpu=False, **
     """Build ``'vgg8'`` or ``'vgg11'`` with every width scaled by ``width`` (each layer's P kept).
 
     Options (defaults are the public recipe): dtype, dropout (0.1), lr (2e-4), weight_decay
-    (1e-3), betas, eps, goodness ('mean' or 'sum'), alpha (1.0).
+    (1e-3), betas, eps, goodness ('mean' or 'sum'), alpha (1.0; P = (C_last / C)^alpha), between
+    ('avgpool-rms', or 'rmspool-layernorm' for the paper's description; see BETWEEN_LAYERS).
     """
     key = str(name).lower()
     if key not in VGG_LAYOUTS:

@@ -35,7 +35,7 @@ from .checkpoint import load_checkpoint, save_checkpoint, write_text_atomic
 from .data import (DATASETS, augmentation_for, canonical_name, fit_images, iterate_batches,
                    load_dataset, make_synthetic, num_batches, train_val_split)
 from .errors import UserError
-from .models import STRATEGIES, build_model
+from .models import BETWEEN_LAYERS, STRATEGIES, build_model
 from .optim import cosine_lr
 
 #: Recipes.  ``paper``: the public code (VGG8, full width, 100 epochs).  ``cpu``: tuned to do
@@ -53,7 +53,8 @@ PRESETS = {
 
 #: Arguments that change the numbers a run produces; a checkpoint is only resumed under the same.
 FINGERPRINT = ("dataset", "model", "width", "epochs", "batch_size", "lr", "min_lr", "weight_decay",
-               "dropout", "seed", "limit", "eval_limit", "val_size", "augment", "fit", "select")
+               "dropout", "seed", "limit", "eval_limit", "val_size", "augment", "fit", "select",
+               "goodness", "alpha", "between")
 #: Arguments a resumed run takes from its checkpoint unless given again.
 CARRIED = FINGERPRINT + ("checkpoint_every", "data_dir", "gpu", "preset")
 
@@ -126,6 +127,14 @@ def build_parser():
     p.add_argument("--dropout", type=_probability, help="dropout between layers (0.1)")
     p.add_argument("--augment", choices=["paper", "none"],
                    help="paper: the public code's augmentation for the dataset; none: no augmentation")
+    p.add_argument("--goodness", choices=["mean", "sum"], default="mean",
+                   help="a patch's goodness: the mean (public code) or the sum of its squared activations")
+    p.add_argument("--alpha", type=_number(0, True), default=1.0,
+                   help="goodness grid P = (C_last / C)^alpha per layer (1)")
+    p.add_argument("--between", choices=list(BETWEEN_LAYERS), default=BETWEEN_LAYERS[0],
+                   help="what a layer's output goes through before the next layer: avgpool-rms (public "
+                        "code: 2x2 average pooling, per-sample RMS norm) or rmspool-layernorm (the "
+                        "paper's description: 2x2 RMS pooling, LayerNorm over channels)")
     p.add_argument("--fit", choices=["resize", "pad"], default="resize",
                    help="bring 28x28 images to 32x32 by bilinear resize (paper) or zero padding")
     p.add_argument("--select", choices=list(STRATEGIES), default="ensemble",
@@ -314,7 +323,8 @@ def train(args, given=frozenset()):
 
     ds, (x_tr, y_tr), (x_val, y_val), (x_te, y_te) = load_data(args)
     model = build_model(args.model, ds.channels, ds.num_classes, width=args.width, seed=args.seed,
-                        gpu=args.gpu, dropout=args.dropout, lr=args.lr, weight_decay=args.weight_decay)
+                        gpu=args.gpu, dropout=args.dropout, lr=args.lr, weight_decay=args.weight_decay,
+                        goodness=args.goodness, alpha=args.alpha, between=args.between)
     transform = augmentation_for(args.dataset) if args.augment == "paper" and args.dataset != "synthetic" else None
     data_rng = np.random.default_rng(np.random.SeedSequence(args.seed).spawn(3)[2])
     L = len(model.layers)

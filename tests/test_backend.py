@@ -12,7 +12,7 @@ from asge_np import backend
 from asge_np.errors import UserError
 from asge_np.goodness import spatial_goodness_backward, spatial_goodness_forward
 from asge_np.layers import asge_local_loss
-from asge_np.models import VGG_LAYOUTS, ASGENetwork
+from asge_np.models import BETWEEN_LAYERS, VGG_LAYOUTS, ASGENetwork
 from asge_np import ops
 from fake_device import DeviceArray, ImplicitConversionError, fake_xp, to_device
 
@@ -46,6 +46,10 @@ def test_ops_stay_on_the_device(rng):
         assert all_device(g, spatial_goodness_backward(g, c))
         p, c = ops.avgpool2x2_forward(y, channels_last)
         assert all_device(p, ops.avgpool2x2_backward(p, c))
+        p, c = ops.rmspool2x2_forward(y, channels_last)
+        assert all_device(p, ops.rmspool2x2_backward(p, c))
+        n, c = ops.layer_norm_forward(y, axis=-1 if channels_last else 1)
+        assert all_device(n, ops.layer_norm_backward(n, c))
         p, c = ops.global_avg_pool_forward(y, channels_last)
         assert all_device(p, ops.global_avg_pool_backward(p, c))
     n, c = ops.rms_norm_forward(x)
@@ -67,14 +71,15 @@ def test_layer_and_training_step_stay_on_the_device(rng):
     loss, dw, db = asge_local_loss(x, w, b, R, r, to_device(np.array([0, 1, 4])), 2)
     assert all_device(dw, db)
 
-    model = ASGENetwork(VGG_LAYOUTS["vgg8"], 1, 4, xp=fake_xp, width=0.0625, seed=0)
     images = to_device(rng.standard_normal((4, 1, 16, 16)).astype(np.float32))
     labels = to_device(np.array([0, 1, 2, 3]))
-    out = model.train_step(images, labels)
-    assert all_device(out["layer_loss"], out["layer_acc"])
-    assert all_device(model.layers[0].w.value, model.ensemble_heads[0].w.value)
-    predictions = model.predict_all(images)
-    assert all_device(predictions["layers"], predictions["head"], predictions["ensemble"])
+    for between in BETWEEN_LAYERS:
+        model = ASGENetwork(VGG_LAYOUTS["vgg8"], 1, 4, xp=fake_xp, width=0.0625, seed=0, between=between)
+        out = model.train_step(images, labels)
+        assert all_device(out["layer_loss"], out["layer_acc"])
+        assert all_device(model.layers[0].w.value, model.ensemble_heads[0].w.value)
+        predictions = model.predict_all(images)
+        assert all_device(predictions["layers"], predictions["head"], predictions["ensemble"])
     state = model.state_dict()  # the explicit edge: device -> host
     assert type(state["layers.0.w"]) is np.ndarray
 

@@ -7,6 +7,7 @@ import asge_np
 from asge_np import backend
 from asge_np.goodness import spatial_goodness_backward, spatial_goodness_forward
 from asge_np.layers import asge_local_loss
+from asge_np.models import BETWEEN_LAYERS
 from asge_np.ops import conv2d_backward, conv2d_forward
 
 pytestmark = [
@@ -54,13 +55,14 @@ def test_local_loss_parity(cp):
         np.testing.assert_allclose(cp.asnumpy(d), h, rtol=1e-9, atol=1e-12)
 
 
-def test_training_step_parity(cp):
+@pytest.mark.parametrize("between", BETWEEN_LAYERS)
+def test_training_step_parity(cp, between):
     """Same seed: identical start on both backends, and float64 steps that agree closely."""
     rng = np.random.default_rng(3)
     x = rng.standard_normal((16, 1, 32, 32))
     y = rng.integers(0, 10, 16)
-    cpu = asge_np.build_model("vgg8", 1, 10, width=0.125, seed=5, dtype=np.float64)
-    gpu = asge_np.build_model("vgg8", 1, 10, width=0.125, seed=5, dtype=np.float64, gpu=True)
+    cpu = asge_np.build_model("vgg8", 1, 10, width=0.125, seed=5, dtype=np.float64, between=between)
+    gpu = asge_np.build_model("vgg8", 1, 10, width=0.125, seed=5, dtype=np.float64, gpu=True, between=between)
     for name, value in gpu.state_dict().items():
         np.testing.assert_array_equal(value, cpu.state_dict()[name], err_msg=name)
     for _ in range(3):

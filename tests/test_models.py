@@ -4,8 +4,8 @@ import pytest
 import asge_np
 from asge_np.errors import UserError
 from asge_np.layers import asge_local_loss
-from asge_np.models import VGG_LAYOUTS
-from asge_np.ops import avgpool2x2_forward, conv2d_forward, rms_norm_forward
+from asge_np.models import BETWEEN_LAYERS, VGG_LAYOUTS
+from asge_np.ops import avgpool2x2_forward, conv2d_forward, layer_norm_forward, rms_norm_forward, rmspool2x2_forward
 from asge_np.optim import adamw_init, adamw_update
 
 
@@ -33,9 +33,11 @@ def test_layouts_and_widths():
     assert len(m11.ensemble_heads) == 9
 
 
-def test_train_step_is_layer_local_and_uses_pre_update_activations():
+@pytest.mark.parametrize("between", BETWEEN_LAYERS)
+def test_train_step_is_layer_local_and_uses_pre_update_activations(between):
     """Re-do one training step from the public pieces, layer by layer, and compare."""
-    model = asge_np.build_model("vgg8", 1, 4, width=0.125, seed=3, dtype=np.float64, dropout=0.0, lr=1e-2)
+    model = asge_np.build_model("vgg8", 1, 4, width=0.125, seed=3, dtype=np.float64, dropout=0.0, lr=1e-2,
+                                between=between)
     x, y = quadrant_task(8, seed=0)
     x = x.astype(np.float64)
     before = [(l.w.value.copy(), l.b.value.copy()) for l in model.layers]
@@ -51,13 +53,19 @@ def test_train_step_is_layer_local_and_uses_pre_update_activations():
             assert np.allclose(new, expected, rtol=1e-10, atol=1e-12)
         z, _ = conv2d_forward(h, w, b, stride=1, pad=1)  # the *old* weights feed the next layer
         a = np.maximum(z, 0)
-        if layer.pool:
-            a, _ = avgpool2x2_forward(a)
-        h, _ = rms_norm_forward(a)
+        if between == "avgpool-rms":
+            if layer.pool:
+                a, _ = avgpool2x2_forward(a)
+            h, _ = rms_norm_forward(a)
+        else:  # the paper's description: RMS pooling, LayerNorm over the channels (axis 1 here)
+            if layer.pool:
+                a, _ = rmspool2x2_forward(a)
+            h, _ = layer_norm_forward(a, axis=1)
 
 
-def test_small_network_learns_a_synthetic_task():
-    model = asge_np.build_model("vgg8", 1, 4, width=0.125, seed=0, lr=5e-3)
+@pytest.mark.parametrize("between", BETWEEN_LAYERS)
+def test_small_network_learns_a_synthetic_task(between):
+    model = asge_np.build_model("vgg8", 1, 4, width=0.125, seed=0, lr=5e-3, between=between)
     x, y = quadrant_task(768, seed=1)
     first, last = None, None
     for epoch in range(6):
@@ -109,6 +117,9 @@ def test_parameter_counts():
         ({"width": float("nan")}, "width"),
         ({"num_classes": 1}, "num_classes"),
         ({"in_channels": 0}, "in_channels"),
+        ({"between": "maxpool"}, "unknown between-layer transform 'maxpool'; choose one of avgpool-rms"),
+        ({"goodness": "max"}, "unknown goodness reduction 'max'"),
+        ({"alpha": -1.0}, "alpha"),
     ],
 )
 def test_bad_options_give_one_line_errors(kwargs, message):

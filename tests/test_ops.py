@@ -11,12 +11,16 @@ from asge_np.ops import (
     dropout_mask,
     global_avg_pool_backward,
     global_avg_pool_forward,
+    layer_norm_backward,
+    layer_norm_forward,
     linear_backward,
     linear_forward,
     relu_backward,
     relu_forward,
     rms_norm_backward,
     rms_norm_forward,
+    rmspool2x2_backward,
+    rmspool2x2_forward,
     softmax,
     softmax_cross_entropy,
 )
@@ -118,3 +122,39 @@ def test_softmax_cross_entropy_is_stable_for_huge_logits():
 def test_accuracy():
     logits = np.array([[1.0, 2.0], [3.0, 0.0], [0.0, 1.0]])
     assert np.isclose(accuracy(logits, np.array([1, 0, 0])), 2 / 3)
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4, 4), (2, 2, 5, 7)])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_rmspool(shape, channels_last, rng, record_gradcheck):
+    x = rng.standard_normal(shape)
+    out, _ = rmspool2x2_forward(x, channels_last)
+    nchw = x.transpose(0, 3, 1, 2) if channels_last else x
+    B, C, H, W = nchw.shape
+    ref = np.zeros((B, C, H // 2, W // 2))
+    for i in range(H // 2):
+        for j in range(W // 2):
+            ref[:, :, i, j] = np.sqrt((nchw[:, :, 2 * i:2 * i + 2, 2 * j:2 * j + 2] ** 2).mean(axis=(2, 3)))
+    assert np.allclose(out.transpose(0, 3, 1, 2) if channels_last else out, ref)
+    check_backward(lambda a: rmspool2x2_forward(a, channels_last), rmspool2x2_backward, x, rng, record_gradcheck,
+                   "rms pool 2x2")
+    zero = np.zeros((1, 1, 2, 2), np.float32)  # an all-zero window: output 0, gradient 0, no NaN
+    out, cache = rmspool2x2_forward(zero)
+    dx = rmspool2x2_backward(np.ones_like(out), cache)
+    assert out.dtype == dx.dtype == np.float32 and np.all(out == 0) and np.all(dx == 0)
+
+
+@pytest.mark.parametrize("axis", [-1, 1])
+def test_layer_norm(axis, rng, record_gradcheck):
+    x = rng.standard_normal((3, 4, 5, 6)) * 3 + 1
+    out, _ = layer_norm_forward(x, axis=axis)
+    moved = np.moveaxis(x, axis, -1)
+    ref = np.empty_like(moved)
+    for index in np.ndindex(moved.shape[:-1]):  # one vector of channels at a time
+        v = moved[index]
+        ref[index] = (v - v.mean()) / np.sqrt(v.var() + 1e-5)
+    assert np.allclose(out, np.moveaxis(ref, -1, axis))
+    check_backward(lambda a: layer_norm_forward(a, axis=axis), layer_norm_backward, x, rng, record_gradcheck,
+                   "layer norm (channels)")
+    out32, _ = layer_norm_forward(x.astype(np.float32), axis=axis)
+    assert out32.dtype == np.float32

@@ -168,6 +168,8 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, monk
         (["--lr", "-1e-3"], "expected one argument"),
         (["--weight-decay", "-1"], ">= 0"),
         (["--dropout", "1.5"], "[0, 1)"),
+        (["--between", "maxpool"], "invalid choice"),
+        (["--alpha=-1"], ">= 0"),
         (["--limit", "0"], "positive integer"),
         (["--val-size", "-1"], "non-negative integer"),
         (["--dataset", "synthetic", "--val-size", "4800"], "leaves no training images"),
@@ -246,3 +248,31 @@ def test_curves_plot_every_series_with_or_without_validation(tmp_path, monkeypat
         assert ax.lines
         for line in ax.lines:
             assert np.isfinite(line.get_ydata()).all(), (ax.get_title(), line.get_label())
+
+
+def test_method_variants_are_recorded_and_evaluate_rebuilds_them(tmp_path):
+    """--between/--goodness/--alpha change the network; evaluate must rebuild the same one and
+    reproduce every test accuracy of the summary (alpha 2 changes the projections' shapes, so a
+    model rebuilt with the defaults could not even load the weights)."""
+    out = str(tmp_path / "run")
+    args = [a for a in QUICK if a not in ("--eval-limit", "200")] + ["--epochs", "1"]  # the last --epochs wins
+    result = run_cli(args + ["--between", "rmspool-layernorm", "--goodness", "sum", "--alpha", "2",
+                             "--out", out])
+    assert result.returncode == 0, result.stderr
+    with open(os.path.join(out, "config.json")) as f:
+        config = json.load(f)
+    assert (config["between"], config["goodness"], config["alpha"], config["epochs"]) == ("rmspool-layernorm", "sum", 2.0, 1)
+    with open(os.path.join(out, "summary.json")) as f:
+        summary = json.load(f)
+    result = run_cli([out], module="asge_np.evaluate")
+    assert result.returncode == 0, result.stderr
+    printed = {}
+    for line in result.stdout.splitlines()[1:]:
+        name, value = line.rsplit(None, 2)[0].strip(), float(line.split()[-2])
+        printed[name] = value
+    acc = summary["test_accuracy"]
+    assert printed["goodness (last layer)"] == pytest.approx(100 * acc["goodness_last_layer"], abs=0.006)
+    assert printed["last-layer head"] == pytest.approx(100 * acc["head"], abs=0.006)
+    assert printed["head ensemble"] == pytest.approx(100 * acc["ensemble"], abs=0.006)
+    for i, a in enumerate(summary["test_accuracy_per_layer"], start=1):
+        assert printed[f"layer {i} goodness"] == pytest.approx(100 * a, abs=0.006)

@@ -6,10 +6,19 @@ from .conv import col2im, conv2d_backward, conv2d_forward, conv2d_naive, conv_ou
 from .dropout import dropout_backward, dropout_forward, dropout_mask
 from .linear import linear_backward, linear_forward
 from .losses import accuracy, softmax, softmax_cross_entropy
-from .normalization import RMS_EPS, rms_norm_backward, rms_norm_forward
+from .normalization import (
+    LAYER_NORM_EPS,
+    RMS_EPS,
+    layer_norm_backward,
+    layer_norm_forward,
+    rms_norm_backward,
+    rms_norm_forward,
+)
 from .pooling import (
     avgpool2x2_backward,
     avgpool2x2_forward,
     global_avg_pool_backward,
     global_avg_pool_forward,
+    rmspool2x2_backward,
+    rmspool2x2_forward,
 )

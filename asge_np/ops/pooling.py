@@ -1,4 +1,4 @@
-"""2×2 average pooling between layers, and global average pooling for the linear heads."""
+"""2×2 average pooling and RMS pooling between layers, and global average pooling for the linear heads."""
 
 from ..backend import get_array_module
 from ..errors import ShapeError
@@ -61,3 +61,23 @@ def global_avg_pool_backward(dout, cache):
     scale = 1.0 / (x_shape[h_axis] * x_shape[w_axis])
     d = (dout * scale)[:, None, None, :] if channels_last else (dout * scale)[:, :, None, None]
     return xp.broadcast_to(d, x_shape).copy()
+
+
+def rmspool2x2_forward(x, channels_last=False):
+    """Root mean square of every non-overlapping 2×2 window: sqrt(avgpool2x2(x²)).  The
+    "RMS pooling" variant between layers (the method page's known variants).
+
+    x: (B, C, H, W) or (B, H, W, C)  ->  out: (B, C, H//2, W//2) or (B, H//2, W//2, C)
+    """
+    mean_sq, pool_cache = avgpool2x2_forward(x * x, channels_last)
+    out = mean_sq ** 0.5
+    return out, (x, out, pool_cache)
+
+
+def rmspool2x2_backward(dout, cache):
+    """out = sqrt(m), m = avgpool(x²):  dm = dout / (2·out),  dx = avgpool_backward(dm) · 2x
+    = avgpool_backward(dout / out) · x.  An all-zero window (out = 0) passes no gradient."""
+    x, out, pool_cache = cache
+    xp = get_array_module(dout)
+    safe = xp.where(out > 0, out, 1)
+    return avgpool2x2_backward(xp.where(out > 0, dout / safe, 0), pool_cache) * x
