@@ -42,18 +42,24 @@ def test_relu(rng, record_gradcheck):
     check_backward(relu_forward, relu_backward, z, rng, record_gradcheck, "relu")
 
 
-@pytest.mark.parametrize("shape", [(2, 3, 4, 4), (2, 2, 5, 7), (1, 3, 2, 3)])
-@pytest.mark.parametrize("channels_last", [False, True])
-def test_avgpool(shape, channels_last, rng, record_gradcheck):
-    x = rng.standard_normal(shape)
-    out, _ = avgpool2x2_forward(x, channels_last)
+def naive_pool2x2(x, channels_last, reduce):
+    """Reference 2x2 pooling by a loop over output pixels; ``reduce`` maps a (B, C, 2, 2) window
+    to (B, C).  Returns x's layout."""
     nchw = x.transpose(0, 3, 1, 2) if channels_last else x
     B, C, H, W = nchw.shape
     ref = np.zeros((B, C, H // 2, W // 2))
     for i in range(H // 2):
         for j in range(W // 2):
-            ref[:, :, i, j] = nchw[:, :, 2 * i:2 * i + 2, 2 * j:2 * j + 2].mean(axis=(2, 3))
-    assert np.allclose(out.transpose(0, 3, 1, 2) if channels_last else out, ref)
+            ref[:, :, i, j] = reduce(nchw[:, :, 2 * i:2 * i + 2, 2 * j:2 * j + 2])
+    return ref.transpose(0, 2, 3, 1) if channels_last else ref
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4, 4), (2, 2, 5, 7), (1, 3, 2, 3)])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_avgpool(shape, channels_last, rng, record_gradcheck):
+    x = rng.standard_normal(shape)
+    out, _ = avgpool2x2_forward(x, channels_last)
+    assert np.allclose(out, naive_pool2x2(x, channels_last, lambda window: window.mean(axis=(2, 3))))
     check_backward(lambda a: avgpool2x2_forward(a, channels_last), avgpool2x2_backward, x, rng, record_gradcheck, "avgpool 2x2")
 
 
@@ -129,13 +135,7 @@ def test_accuracy():
 def test_rmspool(shape, channels_last, rng, record_gradcheck):
     x = rng.standard_normal(shape)
     out, _ = rmspool2x2_forward(x, channels_last)
-    nchw = x.transpose(0, 3, 1, 2) if channels_last else x
-    B, C, H, W = nchw.shape
-    ref = np.zeros((B, C, H // 2, W // 2))
-    for i in range(H // 2):
-        for j in range(W // 2):
-            ref[:, :, i, j] = np.sqrt((nchw[:, :, 2 * i:2 * i + 2, 2 * j:2 * j + 2] ** 2).mean(axis=(2, 3)))
-    assert np.allclose(out.transpose(0, 3, 1, 2) if channels_last else out, ref)
+    assert np.allclose(out, naive_pool2x2(x, channels_last, lambda window: np.sqrt((window ** 2).mean(axis=(2, 3)))))
     check_backward(lambda a: rmspool2x2_forward(a, channels_last), rmspool2x2_backward, x, rng, record_gradcheck,
                    "rms pool 2x2")
     zero = np.zeros((1, 1, 2, 2), np.float32)  # an all-zero window: output 0, gradient 0, no NaN
