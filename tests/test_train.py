@@ -13,6 +13,10 @@ import pytest
 
 from asge_np import train as train_module
 from asge_np.checkpoint import load_checkpoint
+from asge_np.data import datasets
+
+from data_files import cifar_batch, isolated, md5, py2_pickle, write_tar  # noqa: F401
+from test_data_cifar import _cifar10_members
 
 QUICK = ["--dataset", "synthetic", "--limit", "320", "--batch-size", "32", "--width", "0.0625",
          "--epochs", "3", "--eval-limit", "200", "--seed", "3"]
@@ -276,3 +280,34 @@ def test_method_variants_are_recorded_and_evaluate_rebuilds_them(tmp_path):
     assert printed["head ensemble"] == pytest.approx(100 * acc["ensemble"], abs=0.006)
     for i, a in enumerate(summary["test_accuracy_per_layer"], start=1):
         assert printed[f"layer {i} goodness"] == pytest.approx(100 * a, abs=0.006)
+
+
+def test_cifar10_and_cifar100_train_end_to_end(isolated, monkeypatch, capsys):
+    """The 3-channel path with CIFAR augmentation (crop, flip, colour jitter, greyscale), and 100
+    classes, through the CLI on small archives in the official format."""
+    rng = np.random.default_rng(0)
+    members, _, _ = _cifar10_members(rng, per_batch=8)  # 40 training images, 3 test images
+    c10 = write_tar(isolated / "cifar-10-python.tar.gz", members)
+    x = rng.integers(0, 256, (24, 3, 32, 32), dtype=np.uint8)
+    fine = rng.integers(0, 100, 24).tolist()
+    c100 = write_tar(isolated / "cifar-100-python.tar.gz", {
+        "cifar-100-python/train": cifar_batch(x[:20], fine[:20], label_key=b"fine_labels"),
+        "cifar-100-python/test": cifar_batch(x[20:], fine[20:], label_key=b"fine_labels"),
+        "cifar-100-python/meta": py2_pickle({b"fine_label_names": [b"n%d" % i for i in range(100)],
+                                             b"coarse_label_names": [b"c%d" % i for i in range(20)]}),
+    })
+    for attr, path in (("CIFAR10_ARCHIVE", c10), ("CIFAR100_ARCHIVE", c100)):
+        monkeypatch.setattr(datasets, attr, datasets.FileSpec(os.path.basename(path), md5(path.read_bytes())))
+
+    for name, classes, train_size in (("cifar10", 10, 32), ("cifar100", 100, 12)):
+        out = isolated / f"run-{name}"
+        code = train_module.main(["--dataset", name, "--data-dir", str(isolated), "--val-size", "8",
+                                  "--epochs", "2", "--batch-size", "4", "--width", "0.0625", "--out", str(out)])
+        assert code == 0, capsys.readouterr().err
+        config = json.loads((out / "config.json").read_text())
+        assert (config["num_classes"], config["train_size"], config["val_size"]) == (classes, train_size, 8)
+        summary = json.loads((out / "summary.json").read_text())
+        assert len(summary["test_accuracy_per_layer"]) == 7 and summary["epochs"] == 2
+        weights, _ = load_checkpoint(str(out / "model.npz"))
+        assert weights["layers.0.w"].shape == (8, 3, 3, 3) and weights["layers.0.R"].shape[1] == classes
+        assert weights["last_head.w"].shape == (32, classes)
