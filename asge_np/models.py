@@ -54,10 +54,23 @@ VGG_LAYOUTS = {
 
 STRATEGIES = ("goodness", "head", "ensemble")
 
+#: A layer's chunk count is rounded up to a multiple of this, whatever the thread count: how a
+#: batch is cut decides the order dW is summed in, so it must not depend on how many cores run
+#: the chunks, or the same seed would give other numbers on another machine.
+CHUNK_MULTIPLE = 2
+
 #: What a layer's output goes through before the next layer (no gradient either way).
 #: ``avgpool-rms``: the public code, 2x2 average pooling and per-sample RMS normalisation;
 #: ``rmspool-layernorm``: the paper's description, 2x2 RMS pooling and a LayerNorm over channels.
 BETWEEN_LAYERS = ("avgpool-rms", "rmspool-layernorm")
+
+
+def _available_cores():
+    """CPU cores this process may run on (its affinity mask, where the OS has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
 
 
 class Parameter:
@@ -114,7 +127,7 @@ class ASGENetwork:
         #: CPU a few MiB keep a chunk's working set in cache; a GPU wants the whole batch.
         self.chunk_bytes = (4 << 20 if on_numpy else None) if chunk_bytes == "auto" else chunk_bytes
         if threads == "auto":
-            threads = min(2, os.cpu_count() or 1) if on_numpy and ThreadpoolController else 1
+            threads = _available_cores() if on_numpy and ThreadpoolController else 1
         self.threads = int(threads)
         self._pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
         self._blas = ThreadpoolController() if self._pool is not None else None
@@ -167,8 +180,8 @@ class ASGENetwork:
         norm — treats samples independently, so a batch can be cut into chunks whose working
         set stays in the CPU cache; only dW and dβ are summed over chunks.  The working set
         is the im2col buffer plus the output map (for a 1-channel input layer the output is
-        the larger).  Chunks are made equal and their number a multiple of the thread count,
-        so no thread idles on a short last chunk.
+        the larger).  Chunks are made equal and their number a multiple of ``CHUNK_MULTIPLE``
+        (not of the thread count, so that every machine sums dW in the same order).
         """
         B = h.shape[0]
         if self.chunk_bytes is None:
@@ -177,7 +190,7 @@ class ASGENetwork:
         k = layer.w.value.shape[2]
         per_sample = H * W * (k * k * C + layer.channels) * self.dtype.itemsize
         chunks = math.ceil(B / max(1, min(B, self.chunk_bytes // per_sample)))
-        chunks = min(B, math.ceil(chunks / self.threads) * self.threads)
+        chunks = min(B, math.ceil(chunks / CHUNK_MULTIPLE) * CHUNK_MULTIPLE)
         return math.ceil(B / chunks)
 
     def _next_input(self, y, layer, keep=None):
