@@ -57,12 +57,16 @@ def pool_matrix(size, grid, xp, dtype, reduction="mean"):
     return A
 
 
+#: How a patch's squared activations become its goodness: their mean (the public code) or sum.
+REDUCTIONS = ("mean", "sum")
+
+
 def _check_goodness_args(y, grid, reduction):
     if y.ndim != 4:
         raise ShapeError(f"spatial goodness expects a 4-d feature map, got shape {tuple(y.shape)}")
     if int(grid) != grid or grid < 1:
         raise ShapeError(f"goodness grid must be a positive integer, got {grid}")
-    if reduction not in ("mean", "sum"):
+    if reduction not in REDUCTIONS:
         raise ShapeError(f"goodness reduction must be 'mean' or 'sum', got {reduction!r}")
 
 

@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover - without it, chunks run one after anoth
 
 from . import backend
 from .errors import ShapeError, UserError
-from .goodness import grid_size, make_projection
+from .goodness import REDUCTIONS, grid_size, make_projection
 from .layers import asge_layer_backward, asge_layer_forward, kaiming_normal
 from .ops import (
     accuracy,
@@ -112,8 +112,8 @@ class ASGENetwork:
             raise UserError(f"dropout must be in [0, 1), got {dropout}")
         if between not in BETWEEN_LAYERS:
             raise UserError(f"unknown between-layer transform {between!r}; choose one of {', '.join(BETWEEN_LAYERS)}")
-        if goodness not in ("mean", "sum"):
-            raise UserError(f"unknown goodness reduction {goodness!r}; choose mean or sum")
+        if goodness not in REDUCTIONS:
+            raise UserError(f"unknown goodness reduction {goodness!r}; choose one of {', '.join(REDUCTIONS)}")
         if not (isinstance(alpha, (int, float)) and math.isfinite(alpha) and alpha >= 0):
             raise UserError(f"alpha must be a finite number >= 0, got {alpha}")
         self.xp, self.dtype = xp, np.dtype(dtype)

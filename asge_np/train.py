@@ -35,6 +35,7 @@ from .checkpoint import load_checkpoint, save_checkpoint, write_text_atomic
 from .data import (DATASETS, augmentation_for, canonical_name, fit_images, iterate_batches,
                    load_dataset, make_synthetic, num_batches, train_val_split)
 from .errors import UserError
+from .goodness import REDUCTIONS
 from .models import BETWEEN_LAYERS, STRATEGIES, build_model
 from .optim import cosine_lr
 
@@ -127,7 +128,7 @@ def build_parser():
     p.add_argument("--dropout", type=_probability, help="dropout between layers (0.1)")
     p.add_argument("--augment", choices=["paper", "none"],
                    help="paper: the public code's augmentation for the dataset; none: no augmentation")
-    p.add_argument("--goodness", choices=["mean", "sum"], default="mean",
+    p.add_argument("--goodness", choices=list(REDUCTIONS), default=REDUCTIONS[0],
                    help="a patch's goodness: the mean (public code) or the sum of its squared activations")
     p.add_argument("--alpha", type=_number(0, True), default=1.0,
                    help="goodness grid P = (C_last / C)^alpha per layer (1)")
