@@ -42,7 +42,7 @@ from .optim import cosine_lr
 #: Recipes.  ``paper``: the public code (VGG8, full width, 100 epochs).  ``cpu``: tuned to do
 #: well within 15 minutes of training on a 2-core laptop-class CPU (see README for the numbers).
 #: Tuned on 2-epoch runs over 15k FashionMNIST images: batch 32 beat 64 and 128 by 2-5 points at
-#: about 17 % more time per image (more updates count for more than throughput this early);
+#: about 14 % more time per image (more updates count for more than throughput this early);
 #: lr 1e-3..2e-3 were level, 4e-3 and up worse; width 0.375 gained less than its doubled time;
 #: dropout 0 changed nothing; goodness "sum" instead of "mean" lost 30 points.
 PRESETS = {
